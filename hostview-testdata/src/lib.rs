@@ -1,0 +1,1 @@
+//! Generator of synthetic Hostview client uploads for tests and examples.
