@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Run the workspace tests against real PostgreSQL and Redis servers.
+#
+# Usage: scripts/test.sh [RUNNER_ARGS...]
+#
+# The runner is `cargo nextest run --workspace --no-fail-fast` when cargo-nextest is installed,
+# else `cargo test --workspace`. RUNNER_ARGS go to it unchanged, so a filter takes the runner's
+# own syntax:
+#   scripts/test.sh -E 'test(postgres)'    # cargo-nextest
+#   scripts/test.sh postgres               # cargo test
+#
+# Environment:
+#   HOSTVIEW_TEST_DATABASE_URL  PostgreSQL URL for the tests. When unset, the shared server on
+#                               127.0.0.1:5432 if it accepts user postgres without a password,
+#                               else a throwaway server that is deleted when the tests end.
+#   HOSTVIEW_TEST_REDIS_URL     Redis URL for the tests. When unset, the shared server on
+#                               127.0.0.1:6379 if it replies to PING, else a throwaway server.
+#   HOSTVIEW_TEST_THROWAWAY=1   Start throwaway servers in place of the shared ones. URLs that are
+#                               already set are still used.
+#   HOSTVIEW_SHARED_DATA        Folder of real uploads that some tests read. Defaults to
+#                               ../shared/data beside the repository when that folder exists.
+# When a throwaway server is needed and its programs are missing, they are installed with apt-get,
+# which needs root.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME:-}/.cargo/bin/cargo" ]; then
+    PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo not found on PATH; install the Rust toolchain with rustup (Rust 1.89 or newer) and re-run" >&2
+    exit 1
+fi
+
+if [ -z "${HOSTVIEW_SHARED_DATA:-}" ] && [ -d "$repo_root/../shared/data" ]; then
+    HOSTVIEW_SHARED_DATA=$(cd "$repo_root/../shared/data" && pwd)
+    export HOSTVIEW_SHARED_DATA
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    runner=(cargo nextest run --workspace --no-fail-fast)
+else
+    echo "cargo-nextest not installed, so the tests run with cargo test" >&2
+    runner=(cargo test --workspace)
+fi
+
+services_setup
+
+status=0
+"${runner[@]}" "$@" || status=$?
+exit "$status"
