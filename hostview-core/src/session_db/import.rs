@@ -387,6 +387,7 @@ impl Importer<'_> {
         ];
         let sql = self.select(SOURCE, COLUMNS, &extra, "rowid");
         let mut seen: HashMap<String, i64> = HashMap::new();
+        let mut new_locations = 0;
         let mut row_values = Vec::with_capacity(COLUMNS.len());
         let db = self.db;
         let tx = &mut *self.tx;
@@ -416,8 +417,9 @@ impl Importer<'_> {
             let id = match seen.get(&fingerprint) {
                 Some(id) => *id,
                 None => {
-                    let id = tx.location_id(&row_values)?;
+                    let (id, inserted) = tx.location_id(&row_values)?;
                     seen.insert(fingerprint, id);
+                    new_locations += u64::from(inserted);
                     id
                 }
             };
@@ -425,7 +427,7 @@ impl Importer<'_> {
             links.insert((guid, connection_start), id);
             Ok(())
         })?;
-        self.count(&schema::LOCATIONS, seen.len() as u64);
+        self.count(&schema::LOCATIONS, new_locations);
         Ok(links)
     }
 

@@ -158,8 +158,9 @@ pub trait ImportTx {
         row: &[Value],
     ) -> Result<i64, StoreError>;
 
-    /// Returns the id of the `locations` row with exactly these values, inserting it when new.
-    fn location_id(&mut self, row: &[Value]) -> Result<i64, StoreError>;
+    /// Returns the id of the `locations` row with exactly these values, inserting it when new,
+    /// and whether this call inserted it.
+    fn location_id(&mut self, row: &[Value]) -> Result<(i64, bool), StoreError>;
 
     /// Starts a bulk load of `table`.
     fn copy_in(&mut self, table: &'static Table) -> Result<Box<dyn RowSink + '_>, StoreError>;

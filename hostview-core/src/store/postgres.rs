@@ -365,7 +365,7 @@ impl ImportTx for PgImport {
             .map_err(pg_error("inserting a row", table.name))
     }
 
-    fn location_id(&mut self, row: &[Value]) -> Result<i64, StoreError> {
+    fn location_id(&mut self, row: &[Value]) -> Result<(i64, bool), StoreError> {
         let fingerprint = location_fingerprint(row);
         let mut placeholders = String::new();
         for index in 1..=row.len() {
@@ -391,12 +391,13 @@ impl ImportTx for PgImport {
                 .await
                 .map_err(pg_error("inserting a location", "locations"))?
             {
-                return Ok(id);
+                return Ok((id, true));
             }
             sqlx::query_scalar::<_, i64>("SELECT id FROM locations WHERE fingerprint = $1")
                 .bind(fingerprint)
                 .fetch_one(&mut *connection)
                 .await
+                .map(|id| (id, false))
                 .map_err(pg_error("looking up a location", "locations"))
         })
     }

@@ -332,7 +332,7 @@ impl ImportTx for SqliteImport<'_> {
         Ok(self.connection.last_insert_rowid())
     }
 
-    fn location_id(&mut self, row: &[Value]) -> Result<i64, StoreError> {
+    fn location_id(&mut self, row: &[Value]) -> Result<(i64, bool), StoreError> {
         let fingerprint = location_fingerprint(row);
         let connection = &*self.connection;
         let existing: Option<i64> = connection
@@ -344,7 +344,7 @@ impl ImportTx for SqliteImport<'_> {
             .optional()
             .map_err(sqlite_error("looking up a location", "locations"))?;
         if let Some(id) = existing {
-            return Ok(id);
+            return Ok((id, false));
         }
         let placeholders = vec!["?"; row.len() + 1].join(", ");
         let statement = format!(
@@ -356,7 +356,7 @@ impl ImportTx for SqliteImport<'_> {
         connection
             .execute(&statement, rusqlite::params_from_iter(values))
             .map_err(sqlite_error("inserting a location", "locations"))?;
-        Ok(connection.last_insert_rowid())
+        Ok((connection.last_insert_rowid(), true))
     }
 
     fn copy_in(&mut self, table: &'static Table) -> Result<Box<dyn RowSink + '_>, StoreError> {
