@@ -23,10 +23,9 @@ if [ ! -d "$uploads_dir" ]; then
     echo "error: example uploads not found at $repo_root/$uploads_dir; regenerate them from $repo_root with: cargo run --package hostview-testdata --bin hostview-gen-examples -- --out $uploads_dir" >&2
     exit 1
 fi
-if ! command -v cargo >/dev/null 2>&1; then
-    echo "error: cargo not found on PATH; install the Rust toolchain with rustup (Rust 1.89 or newer) and re-run" >&2
-    exit 1
-fi
+# shellcheck source=scripts/prerequisites.sh
+source scripts/prerequisites.sh
+prerequisites_check
 
 cargo build --locked --release --package hostview-worker
 

@@ -29,13 +29,9 @@ cd "$repo_root"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
 
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME:-}/.cargo/bin/cargo" ]; then
-    PATH="$HOME/.cargo/bin:$PATH"
-fi
-if ! command -v cargo >/dev/null 2>&1; then
-    echo "error: cargo not found on PATH; install the Rust toolchain with rustup (Rust 1.89 or newer) and re-run" >&2
-    exit 1
-fi
+# shellcheck source=scripts/prerequisites.sh
+source scripts/prerequisites.sh
+prerequisites_check
 
 if [ -z "${HOSTVIEW_SHARED_DATA:-}" ] && [ -d "$repo_root/../shared/data" ]; then
     HOSTVIEW_SHARED_DATA=$(cd "$repo_root/../shared/data" && pwd)
