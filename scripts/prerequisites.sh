@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Checks for the build tools that every script needs; sourced by test.sh and example.sh.
 #
-# cargo must come from rustup (Rust 1.89 or newer): Debian's own packages are too old for
+# cargo must come from rustup (Rust 1.94 or newer): Debian's own packages are too old for
 # edition 2024. rusqlite builds its bundled SQLite library with a C compiler. When none is found
 # and the script runs as root, gcc is installed with apt-get.
 
@@ -10,7 +10,7 @@ prerequisites_check() {
         PATH="$HOME/.cargo/bin:$PATH"
     fi
     if ! command -v cargo >/dev/null 2>&1; then
-        echo "error: cargo not found on PATH; install the Rust toolchain with rustup (Rust 1.89 or newer) and re-run" >&2
+        echo "error: cargo not found on PATH; install the Rust toolchain with rustup (Rust 1.94 or newer) and re-run" >&2
         return 1
     fi
     if ! command -v cc >/dev/null 2>&1; then

@@ -1,8 +1,8 @@
 //! Classification of failures into permanent and transient ones.
 //!
-//! Every error type at a module boundary of this crate implements [`Classify`], so the worker can
-//! decide without string matching whether to move a file to `failed/` at once (the input itself is
-//! bad) or to retry it later (a database, network or local I/O problem).
+//! Every error type at a module boundary of this crate implements [`Classify`]. With it the worker
+//! decides, without matching strings, whether a file moves to `failed/` at once because the input
+//! itself is bad, or is retried later after a database, network or local I/O problem.
 
 /// Whether retrying the same file can succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,10 +47,10 @@ impl Default for ProcessConfig {
     }
 }
 
-/// What processing did with a file that did not fail.
+/// Result of a file that did not fail.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// The rows of a session database were committed; `replaced` tells whether an earlier import
+    /// The rows of a session database were committed. `replaced` is true when an earlier import
     /// of different content under the same name was deleted in the same transaction.
     Imported {
         stats: Box<ImportStats>,
@@ -134,7 +134,7 @@ impl Classify for ProcessError {
 }
 
 impl ProcessError {
-    /// Returns how long to wait before retrying, when the error itself knows.
+    /// Returns how long to wait before retrying, for errors that carry their own delay.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ProcessError::Settling { retry_after, .. } => Some(*retry_after),

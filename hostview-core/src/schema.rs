@@ -1,7 +1,8 @@
 //! Output tables that the session import writes, with their columns in write order.
 //!
-//! The SQL in `migrations/` creates these tables; this module lists the columns that the stores
-//! fill so that `COPY` and `INSERT` statements are built from one definition. A test compares both.
+//! The SQL in `migrations/` creates these tables. This module lists the columns that the stores
+//! fill, so that `COPY` and `INSERT` statements are built from one definition, and an end-to-end
+//! test checks that every listed column exists in both migrations.
 
 /// SQL type of an output column, which also decides how a client value is converted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

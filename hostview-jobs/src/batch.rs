@@ -50,7 +50,7 @@ pub struct FailedFile {
     pub attempts: u32,
 }
 
-/// What a batch run did.
+/// Counts and failures of one batch run.
 #[derive(Debug, Default, Clone)]
 pub struct BatchSummary {
     /// Session databases whose rows were committed.

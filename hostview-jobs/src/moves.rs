@@ -3,7 +3,7 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Where a finished upload goes.
+/// Destination folder of a finished upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
     /// `<data>/processed/`: imported, already imported or recorded.
@@ -156,8 +156,14 @@ mod tests {
         );
         assert!(moved.exists());
         assert!(!source.exists());
-        assert!(!data.path().join("incoming/DEV").exists(), "empty folders are removed");
-        assert!(data.path().join("incoming").exists(), "incoming itself stays");
+        assert!(
+            !data.path().join("incoming/DEV").exists(),
+            "empty folders are removed"
+        );
+        assert!(
+            data.path().join("incoming").exists(),
+            "incoming itself stays"
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@ const TIMESTAMPED_TABLES: &[&str] = &[
     "esm_activity_importance",
 ];
 
-/// What one session database import wrote.
+/// Counts and repairs of one session database import.
 #[derive(Debug, Default, Clone)]
 pub struct ImportStats {
     /// Rows written per output table, including `sessions` and newly seen `locations`.
@@ -720,9 +720,11 @@ impl Importer<'_> {
         self.copy_rows_with_prefix(source, columns, extra, order_by, target, 1, finish_row)
     }
 
-    /// Streams `source` into `target`. The first `prefix` output columns start as
-    /// `[session_id, NULL, …]`, followed by the converted `columns`; `finish_row` may then fill
-    /// the prefix or append trailing values, given the integer `extra` expressions of the row.
+    /// Streams `source` into `target`.
+    ///
+    /// Each output row starts with `prefix` columns, `[session_id, NULL, …]`, followed by the
+    /// converted `columns`. `finish_row` then receives the row and the integer values of the
+    /// `extra` expressions, so it can fill the prefix or append trailing values.
     #[allow(clippy::too_many_arguments)]
     fn copy_rows_with_prefix(
         &mut self,

@@ -46,8 +46,8 @@ impl SessionDbError {
 
 impl Classify for SessionDbError {
     fn failure_kind(&self) -> FailureKind {
-        // The database is a private copy, so only resource problems can go away on a retry;
-        // malformed content, a non-database file and every other error fail the same way again.
+        // The database is a private copy, so only resource problems can go away on a retry.
+        // Malformed content, a non-database file and every other error fail the same way again.
         match self.source_error().sqlite_error_code() {
             Some(
                 ErrorCode::DiskFull

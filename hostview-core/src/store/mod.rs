@@ -21,7 +21,7 @@ use crate::failure::{Classify, FailureKind};
 use crate::schema::Table;
 use crate::value::Value;
 
-/// What the store records about one upload.
+/// The `files` row of one upload.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
     /// Client device identifier from the upload path.

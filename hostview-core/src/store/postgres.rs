@@ -51,7 +51,7 @@ fn pg_error(action: &'static str, table: &'static str) -> impl FnOnce(sqlx::Erro
     }
 }
 
-/// A PostgreSQL database that holds the research schema.
+/// A PostgreSQL database with the research schema.
 pub struct PgStore {
     pool: PgPool,
     handle: Handle,
