@@ -110,6 +110,9 @@ pub enum ProcessError {
     /// The output database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Processing panicked: a bug, reported instead of stopping the other files.
+    #[error("internal error while processing {path}: {message}; please report this as a bug")]
+    Internal { path: PathBuf, message: String },
 }
 
 impl From<ImportRowError> for ProcessError {
@@ -129,6 +132,7 @@ impl Classify for ProcessError {
             ProcessError::Archive(error) => error.failure_kind(),
             ProcessError::SessionDb(error) => error.failure_kind(),
             ProcessError::Store(error) => error.failure_kind(),
+            ProcessError::Internal { .. } => FailureKind::Permanent,
         }
     }
 }
@@ -156,7 +160,8 @@ pub struct ProcessFailure {
 }
 
 impl ProcessFailure {
-    fn new(error: impl Into<ProcessError>) -> Self {
+    /// Returns a failure that carries only its error.
+    pub fn new(error: impl Into<ProcessError>) -> Self {
         ProcessFailure {
             error: error.into(),
             upload: None,
@@ -288,7 +293,14 @@ fn import_session_file(
     let limits = ExtractLimits {
         max_decompressed_bytes: config.max_decompressed_bytes,
     };
+    let started = Instant::now();
     let extracted = extract_upload(path, SESSION_DB_NAME, &limits, config.temp_dir.as_deref())?;
+    tracing::debug!(
+        container = extracted.container.name(),
+        bytes = extracted.decompressed_bytes,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "extracted"
+    );
     let db = SessionDb::open(&extracted.main, extracted.wal.is_some())?;
 
     let mut tx = store.begin_import()?;
@@ -301,8 +313,18 @@ fn import_session_file(
         device_id,
         name_session_ms: Some(session_ms),
     };
+    let started = Instant::now();
     let stats = import_session(&db, tx.as_mut(), context)?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "rows written"
+    );
+    let started = Instant::now();
     tx.commit(file_id)?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "committed"
+    );
     Ok(Outcome::Imported {
         stats: Box::new(stats),
         replaced,

@@ -5,13 +5,14 @@
 //! the last attempt, records the reason in the `files` table and moves the file to `failed/`.
 
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use hostview_core::failure::Classify;
 use hostview_core::pipeline::{
-    Outcome, ProcessConfig, ProcessFailure, process_upload, record_failure,
+    Outcome, ProcessConfig, ProcessError, ProcessFailure, process_upload, record_failure,
 };
 use hostview_core::store::Store;
 
@@ -262,7 +263,27 @@ fn handle_file(
     let span = tracing::info_span!("file", file = %relative.display(), attempt = pending.attempt);
     let _entered = span.enter();
 
-    match process_upload(store, incoming, path, &config.process) {
+    // A panic is a bug, but it must not stop the other files or leave this one unaccounted for.
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        process_upload(store, incoming, path, &config.process)
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let error = ProcessError::Internal {
+            path: path.clone(),
+            message,
+        };
+        Err(Box::new(ProcessFailure {
+            // Recover the device and name so that the failure is still recorded in `files`.
+            upload: hostview_core::upload::parse_upload_path(incoming, path).ok(),
+            ..ProcessFailure::new(error)
+        }))
+    });
+    match result {
         Ok(processed) => {
             let elapsed_ms = processed.elapsed.as_millis() as u64;
             let device = processed.upload.device_id.as_str();
