@@ -65,6 +65,8 @@ pub struct BatchSummary {
     pub failed: Vec<FailedFile>,
     /// Files whose move or failure record failed after processing; they stay in `incoming/`.
     pub unmoved: Vec<(PathBuf, String)>,
+    /// Files still being written after the last attempt; they stay in `incoming/` for a later run.
+    pub still_uploading: Vec<PathBuf>,
     /// Rows written per output table.
     pub rows: BTreeMap<&'static str, u64>,
     /// Values repaired during import (wrong types, invalid UTF-8, …).
@@ -86,6 +88,7 @@ impl BatchSummary {
             + self.not_yet_supported
             + self.failed.len() as u64
             + self.unmoved.len() as u64
+            + self.still_uploading.len() as u64
     }
 }
 
@@ -291,9 +294,7 @@ fn handle_file(
             if processed.outcome.is_done() {
                 moved = move_upload(&config.data_dir, path, Destination::Processed).map(Some);
             }
-            let mut totals = summary
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut totals = lock_summary(summary);
             match &processed.outcome {
                 Outcome::Imported { stats, replaced } => {
                     let rows: u64 = stats.rows.values().sum();
@@ -358,13 +359,19 @@ fn handle_failure(
         tracing::warn!(error = %reason, retry_in_ms = wait.as_millis() as u64, "transient failure, will retry");
         return Some(wait);
     }
+    if matches!(failure.error, ProcessError::Settling { .. }) {
+        // A file that is still growing is not broken: leave it for the next run.
+        tracing::warn!(error = %reason, "file still being written, left in incoming");
+        lock_summary(summary)
+            .still_uploading
+            .push(relative.to_path_buf());
+        return None;
+    }
 
     tracing::error!(error = %reason, permanent = failure.error.is_permanent(), "file failed");
     let recorded = record_failure(store, &failure);
     let moved = move_upload(&config.data_dir, &pending.path, Destination::Failed);
-    let mut totals = summary
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut totals = lock_summary(summary);
     match (recorded, moved) {
         (Ok(()), Ok(_)) => totals.failed.push(FailedFile {
             relative: relative.to_path_buf(),
@@ -394,4 +401,10 @@ fn describe_bookkeeping_error(
         parts.push(error.to_string());
     }
     parts.join("; ")
+}
+
+fn lock_summary(summary: &Mutex<BatchSummary>) -> std::sync::MutexGuard<'_, BatchSummary> {
+    summary
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -212,6 +212,12 @@ fn print_summary(summary: &BatchSummary, store: &dyn Store) {
             failed.reason
         );
     }
+    for relative in &summary.still_uploading {
+        println!(
+            "STILL UPLOADING {} (left in incoming/ for the next run)",
+            relative.display()
+        );
+    }
     for (relative, problem) in &summary.unmoved {
         println!("NOT MOVED {}: {problem}", relative.display());
     }
