@@ -352,10 +352,11 @@ fn handle_failure(
 ) -> Option<Duration> {
     let reason = failure.error.to_string();
     if !failure.error.is_permanent() && config.retry.should_retry(pending.attempt) {
-        let wait = failure
-            .error
-            .retry_after()
-            .unwrap_or_else(|| config.retry.backoff(pending.attempt));
+        let wait = failure.error.retry_after().map_or_else(
+            || config.retry.backoff(pending.attempt),
+            // A file's own delay (the rest of its settle time) never exceeds the backoff cap.
+            |delay| delay.min(config.retry.max_backoff),
+        );
         tracing::warn!(error = %reason, retry_in_ms = wait.as_millis() as u64, "transient failure, will retry");
         return Some(wait);
     }

@@ -223,7 +223,7 @@ impl Store for PgStore {
             .block_on(self.pool.begin())
             .map_err(pg_error("starting a transaction", "files"))?;
         Ok(Box::new(PgImport {
-            tx,
+            tx: Some(tx),
             handle: self.handle.clone(),
         }))
     }
@@ -264,13 +264,25 @@ fn quote_identifier(name: &str) -> String {
 }
 
 struct PgImport {
-    tx: Transaction<'static, Postgres>,
+    /// The open transaction; `None` only after commit or while dropping.
+    tx: Option<Transaction<'static, Postgres>>,
     handle: Handle,
 }
 
 impl PgImport {
     fn connection(&mut self) -> &mut PgConnection {
-        &mut self.tx
+        self.tx
+            .as_mut()
+            .expect("the transaction is open until commit consumes the import")
+    }
+}
+
+impl Drop for PgImport {
+    fn drop(&mut self) {
+        // Dropping an uncommitted transaction rolls it back and returns the connection to the
+        // pool, which spawns a task: that needs the runtime's context on this plain thread.
+        let _context = self.handle.enter();
+        drop(self.tx.take());
     }
 }
 
@@ -406,7 +418,7 @@ impl ImportTx for PgImport {
         let statement = format!("COPY {} ({}) FROM STDIN", table.name, table.column_list());
         let handle = self.handle.clone();
         let copy = handle
-            .block_on(self.tx.copy_in_raw(&statement))
+            .block_on(self.connection().copy_in_raw(&statement))
             .map_err(pg_error("starting COPY", table.name))?;
         Ok(Box::new(PgRowSink {
             copy: Some(copy),
@@ -418,7 +430,11 @@ impl ImportTx for PgImport {
     }
 
     fn commit(self: Box<Self>, file_id: i64) -> Result<(), StoreError> {
-        let PgImport { mut tx, handle } = *self;
+        let mut import = *self;
+        let handle = import.handle.clone();
+        let Some(mut tx) = import.tx.take() else {
+            return Ok(());
+        };
         handle.block_on(async move {
             sqlx::query(
                 "UPDATE files SET status = 'success', error_info = NULL, updated_at = now() WHERE id = $1",
