@@ -108,3 +108,56 @@ fn batch_records_other_kind_sqlite() -> Result<()> {
 fn batch_records_other_kind_postgres() -> Result<()> {
     check_other_kind_recorded(Backend::Postgres)
 }
+
+#[test]
+fn batch_applies_wal_from_archive() -> Result<()> {
+    let env = TestEnv::new(Backend::Sqlite)?;
+    let work = tempfile::tempdir()?;
+    let db = work.path().join("live.db");
+    let expected = full_session(&db, SESSION_MS)?;
+    // Rows that exist only in the write-ahead log: copy the files while the writer is open,
+    // because closing the last connection checkpoints the log into the database.
+    let writer = rusqlite::Connection::open(&db)?;
+    writer.pragma_update(None, "journal_mode", "WAL")?;
+    writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+    for pid in 0..5 {
+        writer.execute(
+            "INSERT INTO procs (pid, name, memory, cpu, timestamp) VALUES (?1, 'wal.exe', 1, 0.0, ?2)",
+            (pid, SESSION_MS + 10_000),
+        )?;
+    }
+    let db_copy = work.path().join("copy.db");
+    let wal_copy = work.path().join("copy.db-wal");
+    std::fs::copy(&db, &db_copy)?;
+    std::fs::copy(work.path().join("live.db-wal"), &wal_copy)?;
+    drop(writer);
+    let name = format!("{SESSION_MS}_stats.db");
+    let upload = upload_path(
+        &env.incoming(),
+        DEVICE,
+        "2.1.3",
+        SESSION_MS,
+        &format!("{name}.zip"),
+    )?;
+    hostview_testdata::write_zip_entries(
+        &upload,
+        &[
+            (name.as_str(), db_copy.as_path()),
+            (format!("{name}-wal").as_str(), wal_copy.as_path()),
+        ],
+    )?;
+
+    let summary = env.run_batch(1)?;
+
+    assert!(summary.failed.is_empty(), "failures: {:?}", summary.failed);
+    assert_eq!(summary.imported, 1);
+    assert_eq!(
+        env.count("processes")? as u64,
+        expected.source_rows["procs"] + 5
+    );
+    assert_eq!(
+        env.query_i64("SELECT count(*) FROM processes WHERE name = 'wal.exe'")?,
+        5
+    );
+    Ok(())
+}
