@@ -61,7 +61,18 @@ struct Cli {
 
 fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    // Usage errors exit with 1 like other fatal errors, because 2 means "some files failed".
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(cli) {
         Ok(summary) if summary.all_succeeded() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(2),

@@ -215,6 +215,32 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Returns the statement that records a failed file, for both stores.
+///
+/// `marker` is the backend's parameter prefix (`$` or `?`) and `now` its current-time expression.
+/// The parameters are device id, folder, basename, reason, version, kind, SHA-256 and size. When
+/// the name was imported successfully before, that import's rows stay, so its row keeps the
+/// status, hash and size that describe them, and only `error_info` reports the failed upload.
+pub(crate) fn failed_file_upsert(marker: char, now: &str) -> String {
+    let earlier_success = "files.status = 'success'";
+    format!(
+        "INSERT INTO files (device_id, folder, basename, status, error_info, hostview_version, \
+         kind, sha256, size_bytes) \
+         VALUES ({marker}1, {marker}2, {marker}3, 'failed', {marker}4, {marker}5, {marker}6, {marker}7, {marker}8) \
+         ON CONFLICT (device_id, basename) DO UPDATE SET \
+         error_info = CASE WHEN {earlier_success} \
+             THEN 'a later upload of this name failed (SHA-256 ' || excluded.sha256 || '): ' || excluded.error_info \
+             ELSE excluded.error_info END, \
+         folder = CASE WHEN {earlier_success} THEN files.folder ELSE excluded.folder END, \
+         hostview_version = CASE WHEN {earlier_success} THEN files.hostview_version ELSE excluded.hostview_version END, \
+         kind = CASE WHEN {earlier_success} THEN files.kind ELSE excluded.kind END, \
+         sha256 = CASE WHEN {earlier_success} THEN files.sha256 ELSE excluded.sha256 END, \
+         size_bytes = CASE WHEN {earlier_success} THEN files.size_bytes ELSE excluded.size_bytes END, \
+         status = CASE WHEN {earlier_success} THEN 'success' ELSE 'failed' END, \
+         updated_at = {now}"
+    )
+}
+
 /// Returns the deduplication key of a `locations` row: the SHA-256 of its values.
 ///
 /// Each value is written with a tag and its length, so that no two different rows share a key.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnection, PgCopyIn, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
+use sqlx::{AssertSqlSafe, Connection, Postgres, Row, Transaction};
 use tokio::runtime::Handle;
 
 use super::{FileClaim, FileRecord, ImportTx, RowSink, Store, StoreError, location_fingerprint};
@@ -68,6 +68,16 @@ impl PgStore {
             target: target.clone(),
             source: Box::new(source),
         })?;
+        let connect_error = |source: sqlx::Error| StoreError::Connect {
+            target: target.clone(),
+            source: Box::new(source),
+        };
+        // One plain connection first: the pool retries a refused connection until its acquire
+        // timeout and then reports only the timeout, hiding the cause from the user.
+        let probe = handle
+            .block_on(PgConnection::connect(url))
+            .map_err(connect_error)?;
+        handle.block_on(probe.close()).map_err(connect_error)?;
         let pool = handle
             .block_on(
                 PgPoolOptions::new()
@@ -75,10 +85,7 @@ impl PgStore {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect(url),
             )
-            .map_err(|source| StoreError::Connect {
-                target: target.clone(),
-                source: Box::new(source),
-            })?;
+            .map_err(connect_error)?;
         let store = PgStore {
             pool,
             handle,
@@ -148,16 +155,10 @@ impl PgStore {
         file: &FileRecord,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let statement = "INSERT INTO files (device_id, folder, basename, status, error_info, \
-             hostview_version, kind, sha256, size_bytes) \
-             VALUES ($1, $2, $3, 'failed', $4, $5, $6, $7, $8) \
-             ON CONFLICT (device_id, basename) DO UPDATE SET folder = EXCLUDED.folder, \
-             status = 'failed', error_info = EXCLUDED.error_info, kind = EXCLUDED.kind, \
-             hostview_version = EXCLUDED.hostview_version, sha256 = EXCLUDED.sha256, \
-             size_bytes = EXCLUDED.size_bytes, updated_at = now()";
+        let statement = super::failed_file_upsert('$', "now()");
         self.handle
             .block_on(
-                sqlx::query(statement)
+                sqlx::query(AssertSqlSafe(statement))
                     .bind(device_id)
                     .bind(&file.folder)
                     .bind(&file.basename)

@@ -198,14 +198,7 @@ impl Store for SqliteStore {
         reason: &str,
     ) -> Result<(), StoreError> {
         let connection = self.lock();
-        let statement = format!(
-            "INSERT INTO files (device_id, folder, basename, status, error_info, hostview_version, \
-             kind, sha256, size_bytes) VALUES (?1, ?2, ?3, 'failed', ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (device_id, basename) DO UPDATE SET folder = excluded.folder, \
-             status = 'failed', error_info = excluded.error_info, kind = excluded.kind, \
-             hostview_version = excluded.hostview_version, sha256 = excluded.sha256, \
-             size_bytes = excluded.size_bytes, updated_at = {NOW}"
-        );
+        let statement = super::failed_file_upsert('?', NOW);
         connection
             .execute(
                 &statement,
