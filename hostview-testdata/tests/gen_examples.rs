@@ -105,3 +105,28 @@ fn generator_rejects_unknown_argument() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown argument \"--bogus\""), "{stderr}");
 }
+
+#[test]
+fn generator_matches_committed_examples() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/uploads");
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("uploads");
+
+    generate(&fresh);
+
+    let committed_files = read_tree(&committed);
+    let fresh_files = read_tree(&fresh);
+    let committed_names: Vec<&PathBuf> = committed_files.iter().map(|(path, _)| path).collect();
+    let fresh_names: Vec<&PathBuf> = fresh_files.iter().map(|(path, _)| path).collect();
+    assert_eq!(
+        committed_names, fresh_names,
+        "regenerate examples/uploads: see examples/README.md"
+    );
+    for ((path, committed_bytes), (_, fresh_bytes)) in committed_files.iter().zip(&fresh_files) {
+        assert!(
+            committed_bytes == fresh_bytes,
+            "examples/uploads/{} is stale: regenerate it as examples/README.md says",
+            path.display()
+        );
+    }
+}
