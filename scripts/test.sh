@@ -38,6 +38,10 @@ if [ -z "${HOSTVIEW_SHARED_DATA:-}" ] && [ -d "$repo_root/../shared/data" ]; the
     export HOSTVIEW_SHARED_DATA
 fi
 
+if [ -z "${HOSTVIEW_SHARED_DATA:-}" ]; then
+    echo "note: ../shared/data not found beside the repository, so the tests that import the real uploads print SKIPPED and check nothing (set HOSTVIEW_SHARED_DATA to run them)" >&2
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
     runner=(cargo nextest run --workspace --no-fail-fast)
 else

@@ -105,8 +105,13 @@ pub enum ProcessError {
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     /// The session database is invalid.
-    #[error(transparent)]
-    SessionDb(#[from] SessionDbError),
+    #[error("{upload} is not a valid session database ({container} content): {source}")]
+    SessionDb {
+        upload: PathBuf,
+        container: &'static str,
+        #[source]
+        source: Box<SessionDbError>,
+    },
     /// The output database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -115,22 +120,13 @@ pub enum ProcessError {
     Internal { path: PathBuf, message: String },
 }
 
-impl From<ImportRowError> for ProcessError {
-    fn from(error: ImportRowError) -> Self {
-        match error {
-            ImportRowError::SessionDb(error) => ProcessError::SessionDb(error),
-            ImportRowError::Store(error) => ProcessError::Store(error),
-        }
-    }
-}
-
 impl Classify for ProcessError {
     fn failure_kind(&self) -> FailureKind {
         match self {
             ProcessError::Path(error) => error.failure_kind(),
             ProcessError::Settling { .. } | ProcessError::Read { .. } => FailureKind::Transient,
             ProcessError::Archive(error) => error.failure_kind(),
-            ProcessError::SessionDb(error) => error.failure_kind(),
+            ProcessError::SessionDb { source, .. } => source.failure_kind(),
             ProcessError::Store(error) => error.failure_kind(),
             ProcessError::Internal { .. } => FailureKind::Permanent,
         }
@@ -301,7 +297,12 @@ fn import_session_file(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "extracted"
     );
-    let db = SessionDb::open(&extracted.main, extracted.wal.is_some())?;
+    let invalid_database = |source: SessionDbError| ProcessError::SessionDb {
+        upload: path.to_path_buf(),
+        container: extracted.container.name(),
+        source: Box::new(source),
+    };
+    let db = SessionDb::open(&extracted.main, extracted.wal.is_some()).map_err(invalid_database)?;
 
     let mut tx = store.begin_import()?;
     let (file_id, replaced) = match tx.claim_file(device_id, record)? {
@@ -314,7 +315,10 @@ fn import_session_file(
         name_session_ms: Some(session_ms),
     };
     let started = Instant::now();
-    let stats = import_session(&db, tx.as_mut(), context)?;
+    let stats = import_session(&db, tx.as_mut(), context).map_err(|error| match error {
+        ImportRowError::SessionDb(source) => invalid_database(source),
+        ImportRowError::Store(source) => ProcessError::Store(source),
+    })?;
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "rows written"

@@ -103,8 +103,22 @@ impl Progress for () {
 
 struct Pending {
     path: PathBuf,
+    /// Processing attempts so far, this one included; waits for a file to settle do not count.
     attempt: u32,
+    /// Times the file was found still being written.
+    settle_waits: u32,
     not_before: Instant,
+}
+
+/// What happens to a file after one pass.
+enum Next {
+    Finished,
+    /// Process the file again after `wait`. `counts_as_attempt` is false when the file was only
+    /// waited on because it is still being written.
+    Again {
+        wait: Duration,
+        counts_as_attempt: bool,
+    },
 }
 
 struct Queue {
@@ -154,6 +168,7 @@ pub fn run_batch(
             .map(|path| Pending {
                 path,
                 attempt: 1,
+                settle_waits: 0,
                 not_before: now,
             })
             .collect(),
@@ -232,18 +247,22 @@ fn worker_loop(
     total: u64,
 ) {
     while let Some(pending) = next_file(queue, wake) {
-        let retry = handle_file(store, config, incoming, &pending, summary);
+        let next = handle_file(store, config, incoming, &pending, summary);
         let mut state = queue
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.in_flight -= 1;
-        match retry {
-            Some(wait) => state.pending.push(Pending {
+        match next {
+            Next::Again {
+                wait,
+                counts_as_attempt,
+            } => state.pending.push(Pending {
                 path: pending.path,
-                attempt: pending.attempt + 1,
+                attempt: pending.attempt + u32::from(counts_as_attempt),
+                settle_waits: pending.settle_waits + u32::from(!counts_as_attempt),
                 not_before: Instant::now() + wait,
             }),
-            None => {
+            Next::Finished => {
                 state.finished += 1;
                 progress.update(state.finished, total);
             }
@@ -253,14 +272,14 @@ fn worker_loop(
     }
 }
 
-/// Processes one file; returns the wait before a retry, or `None` when the file is finished.
+/// Processes one file and returns whether it needs another pass.
 fn handle_file(
     store: &dyn Store,
     config: &BatchConfig,
     incoming: &Path,
     pending: &Pending,
     summary: &Mutex<BatchSummary>,
-) -> Option<Duration> {
+) -> Next {
     let path = &pending.path;
     let relative = path.strip_prefix(incoming).unwrap_or(path).to_path_buf();
     let span = tracing::info_span!("file", file = %relative.display(), attempt = pending.attempt);
@@ -336,7 +355,7 @@ fn handle_file(
                 tracing::error!(error = %error, "cannot move file to processed");
                 totals.unmoved.push((relative, error.to_string()));
             }
-            None
+            Next::Finished
         }
         Err(failure) => handle_failure(store, config, &relative, pending, *failure, summary),
     }
@@ -349,24 +368,35 @@ fn handle_failure(
     pending: &Pending,
     failure: ProcessFailure,
     summary: &Mutex<BatchSummary>,
-) -> Option<Duration> {
+) -> Next {
     let reason = failure.error.to_string();
-    if !failure.error.is_permanent() && config.retry.should_retry(pending.attempt) {
-        let wait = failure.error.retry_after().map_or_else(
-            || config.retry.backoff(pending.attempt),
-            // A file's own delay (the rest of its settle time) never exceeds the backoff cap.
-            |delay| delay.min(config.retry.max_backoff),
-        );
-        tracing::warn!(error = %reason, retry_in_ms = wait.as_millis() as u64, "transient failure, will retry");
-        return Some(wait);
-    }
-    if matches!(failure.error, ProcessError::Settling { .. }) {
+    if let ProcessError::Settling { retry_after, .. } = &failure.error {
+        // Waiting for a file to settle is bounded like retries but is not a failed attempt.
+        if config.retry.should_retry(pending.settle_waits + 1) {
+            let wait = (*retry_after).min(config.retry.max_backoff);
+            tracing::info!(
+                wait_ms = wait.as_millis() as u64,
+                "file still being written, waiting"
+            );
+            return Next::Again {
+                wait,
+                counts_as_attempt: false,
+            };
+        }
         // A file that is still growing is not broken: leave it for the next run.
         tracing::warn!(error = %reason, "file still being written, left in incoming");
         lock_summary(summary)
             .still_uploading
             .push(relative.to_path_buf());
-        return None;
+        return Next::Finished;
+    }
+    if !failure.error.is_permanent() && config.retry.should_retry(pending.attempt) {
+        let wait = config.retry.backoff(pending.attempt);
+        tracing::warn!(error = %reason, retry_in_ms = wait.as_millis() as u64, "transient failure, will retry");
+        return Next::Again {
+            wait,
+            counts_as_attempt: true,
+        };
     }
 
     tracing::error!(error = %reason, permanent = failure.error.is_permanent(), "file failed");
@@ -387,7 +417,7 @@ fn handle_failure(
                 .push((relative.to_path_buf(), format!("{reason}; then {problem}")));
         }
     }
-    None
+    Next::Finished
 }
 
 fn describe_bookkeeping_error(

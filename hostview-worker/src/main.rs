@@ -24,7 +24,7 @@ struct Cli {
     #[arg(long)]
     batch: bool,
 
-    /// Data directory containing incoming/; processed/ and failed/ are created beside it.
+    /// Data directory containing incoming/; processed/ and failed/ are created in it.
     #[arg(long, env = "HOSTVIEW_DATA_DIR")]
     data_dir: PathBuf,
 
@@ -77,10 +77,27 @@ fn main() -> ExitCode {
         Ok(summary) if summary.all_succeeded() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(2),
         Err(error) => {
-            eprintln!("hostview-worker: {error:#}");
+            eprintln!("hostview-worker: {}", describe_error(&error));
             ExitCode::from(1)
         }
     }
+}
+
+/// Joins an error and its causes with ": ", skipping a cause whose text the message already
+/// contains (many errors repeat their source's message in their own).
+fn describe_error(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 fn init_logging() {
@@ -139,12 +156,8 @@ fn run(cli: Cli) -> anyhow::Result<BatchSummary> {
     // The stores block on this runtime from the batch threads; entering it lets them find it.
     let _runtime_guard = runtime.enter();
     let connections = u32::try_from(jobs + 1).unwrap_or(u32::MAX);
-    let store = open_store(&database_url, connections).with_context(|| {
-        format!(
-            "cannot open the output database {}",
-            hostview_core::store::redact_url(&database_url)
-        )
-    })?;
+    // The store's errors name the database (without its password).
+    let store = open_store(&database_url, connections)?;
 
     let progress = TerminalProgress::new();
     let summary = run_batch(store.as_ref(), &config, &progress)?;
@@ -189,9 +202,10 @@ impl Progress for TerminalProgress {
 }
 
 fn print_summary(summary: &BatchSummary, store: &dyn Store) {
+    let files = summary.files();
     println!(
-        "Processed {} files in {:.2} s into {}",
-        summary.files(),
+        "Processed {files} {} in {:.2} s into {}",
+        plural(files, "file", "files"),
         summary.elapsed.as_secs_f64(),
         store.describe()
     );
@@ -203,6 +217,15 @@ fn print_summary(summary: &BatchSummary, store: &dyn Store) {
         summary.not_yet_supported
     );
     println!("  failed            {}", summary.failed.len());
+    if !summary.still_uploading.is_empty() {
+        println!(
+            "  still uploading   {} (left in incoming/ for the next run)",
+            summary.still_uploading.len()
+        );
+    }
+    if !summary.unmoved.is_empty() {
+        println!("  not moved         {}", summary.unmoved.len());
+    }
     if summary.repaired_values > 0 {
         println!(
             "  repaired values   {} (see the warnings in the log)",
@@ -217,9 +240,10 @@ fn print_summary(summary: &BatchSummary, store: &dyn Store) {
     }
     for failed in &summary.failed {
         println!(
-            "FAILED {} (after {} attempts): {}",
+            "FAILED {} (after {} {}): {}",
             failed.relative.display(),
             failed.attempts,
+            plural(u64::from(failed.attempts), "attempt", "attempts"),
             failed.reason
         );
     }
@@ -232,4 +256,8 @@ fn print_summary(summary: &BatchSummary, store: &dyn Store) {
     for (relative, problem) in &summary.unmoved {
         println!("NOT MOVED {}: {problem}", relative.display());
     }
+}
+
+fn plural(count: u64, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
 }

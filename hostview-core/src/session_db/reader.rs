@@ -19,21 +19,31 @@ use crate::value::{Value, checked_epoch_ms, parse_ip, split_list};
 /// Errors while reading a client session database.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionDbError {
-    /// The file could not be opened as an SQLite database.
-    #[error("cannot open session database {path}: {source}")]
+    /// The file could not be opened as an SQLite database. `path` is the private copy, so the
+    /// message leaves it out; callers name the upload.
+    #[error("cannot open it as an SQLite database: {source}")]
     Open {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
     /// A query on the file failed, for example because the file is malformed.
-    #[error("cannot read table {table} of session database {path}: {source}")]
+    #[error("cannot read {}: {source}", describe_table(table))]
     Read {
         path: PathBuf,
         table: String,
         #[source]
         source: rusqlite::Error,
     },
+}
+
+/// Names a table for messages; `sqlite_master` is SQLite's own list of tables.
+fn describe_table(table: &str) -> String {
+    if table == "sqlite_master" {
+        "its list of tables".to_owned()
+    } else {
+        format!("table {table}")
+    }
 }
 
 impl SessionDbError {

@@ -117,13 +117,21 @@ impl PgStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(migrate_error("lock"))?;
-            sqlx::raw_sql(
-                "CREATE TABLE IF NOT EXISTS hostview_migrations (\
-                 version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(migrate_error("hostview_migrations"))?;
+            // Checked first because CREATE TABLE IF NOT EXISTS logs a notice on every start.
+            let exists: bool =
+                sqlx::query_scalar("SELECT to_regclass('hostview_migrations') IS NOT NULL")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(migrate_error("hostview_migrations"))?;
+            if !exists {
+                sqlx::raw_sql(
+                    "CREATE TABLE hostview_migrations (\
+                     version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(migrate_error("hostview_migrations"))?;
+            }
             for (version, sql) in MIGRATIONS {
                 let applied = sqlx::query("SELECT 1 FROM hostview_migrations WHERE version = $1")
                     .bind(*version)
