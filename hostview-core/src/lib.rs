@@ -11,8 +11,8 @@
 //!   ([`store::PgStore`]) and an SQLite ([`store::SqliteStore`]) implementation, one transaction
 //!   per file.
 //! - [`pipeline`] ties these together: [`pipeline::process_upload`] takes a path and a store and
-//!   returns what happened, or a [`pipeline::ProcessFailure`] whose error says (through
-//!   [`failure::Classify`]) whether retrying can help.
+//!   returns what happened, or a [`pipeline::ProcessFailure`] whose error reports, through
+//!   [`failure::Classify`], whether retrying can help.
 //!
 //! Every call blocks. Run them on a blocking thread, inside a Tokio runtime's context when the
 //! store is PostgreSQL.

@@ -110,7 +110,7 @@ struct Pending {
     not_before: Instant,
 }
 
-/// What happens to a file after one pass.
+/// Outcome of one pass over a file.
 enum Next {
     Finished,
     /// Process the file again after `wait`. `counts_as_attempt` is false when the file was only

@@ -217,6 +217,7 @@ fn print_summary(summary: &BatchSummary, store: &dyn Store) {
         summary.not_yet_supported
     );
     println!("  failed            {}", summary.failed.len());
+
     if !summary.still_uploading.is_empty() {
         println!(
             "  still uploading   {} (left in incoming/ for the next run)",
@@ -232,12 +233,14 @@ fn print_summary(summary: &BatchSummary, store: &dyn Store) {
             summary.repaired_values
         );
     }
+
     if !summary.rows.is_empty() {
         println!("Rows written:");
         for (table, count) in &summary.rows {
             println!("  {table:<28} {count}");
         }
     }
+
     for failed in &summary.failed {
         println!(
             "FAILED {} (after {} {}): {}",

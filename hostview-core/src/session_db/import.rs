@@ -381,6 +381,7 @@ impl Importer<'_> {
         if !self.db.has_table(SOURCE) {
             return Ok(links);
         }
+
         let extra = [
             self.db.column_expression(SOURCE, "guid"),
             self.db.column_expression(SOURCE, "connstart"),
@@ -392,6 +393,7 @@ impl Importer<'_> {
         let db = self.db;
         let tx = &mut *self.tx;
         let warnings = &mut self.stats.warnings;
+
         db.for_each_row(SOURCE, &sql, |row| {
             row_values.clear();
             Self::convert_columns(
@@ -413,6 +415,7 @@ impl Importer<'_> {
                 SOURCE,
                 "connstart",
             );
+
             let fingerprint = crate::store::location_fingerprint(&row_values);
             let id = match seen.get(&fingerprint) {
                 Some(id) => *id,
@@ -427,6 +430,7 @@ impl Importer<'_> {
             links.insert((guid, connection_start), id);
             Ok(())
         })?;
+
         self.count(&schema::LOCATIONS, new_locations);
         Ok(links)
     }
@@ -546,12 +550,14 @@ impl Importer<'_> {
         if !self.db.has_table(SOURCE) {
             return Ok(by_time);
         }
+
         let sql = self.select(SOURCE, COLUMNS, &[], "rowid");
         let (db, session_id) = (self.db, self.session_id);
         let tx = &mut *self.tx;
         let warnings = &mut self.stats.warnings;
         let mut inserted = 0;
         let mut row_values = Vec::with_capacity(schema::SURVEYS.columns.len());
+
         db.for_each_row(SOURCE, &sql, |row| {
             row_values.clear();
             row_values.push(Value::Int(session_id));
@@ -565,8 +571,9 @@ impl Importer<'_> {
                 1,
                 &mut row_values,
             )?;
-            // NOTE: the client stores the survey's duration in milliseconds next to the time the
-            // survey was shown, so the end is taken as that time plus the duration.
+
+            // NOTE: the client documents neither field. `duration` looks like milliseconds (30 000
+            // to 90 000 in real files) and `timestamp` is taken as the time the survey opened.
             let ended_at = match (&row_values[1], &row_values[3]) {
                 (Value::Time(start), Value::Int(duration)) => start
                     .checked_add(*duration)
@@ -574,6 +581,7 @@ impl Importer<'_> {
                 _ => None,
             };
             row_values.push(Value::time(ended_at));
+
             let id = tx.insert_returning_id(&schema::SURVEYS, &row_values)?;
             if let Value::Time(start) = row_values[1] {
                 by_time.entry(start).or_insert(id);
@@ -581,6 +589,7 @@ impl Importer<'_> {
             inserted += 1;
             Ok(())
         })?;
+
         self.count(&schema::SURVEYS, inserted);
         Ok(by_time)
     }
