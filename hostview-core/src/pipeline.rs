@@ -201,19 +201,7 @@ pub fn process_upload(
 
     let (sha256, size_bytes) =
         hash_file(path).map_err(|error| with_upload(ProcessFailure::new(error)))?;
-    let record = FileRecord {
-        device: upload.device_id.clone(),
-        folder: upload
-            .relative
-            .parent()
-            .map(|folder| folder.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        basename: upload.file_name.clone(),
-        hostview_version: upload.version.clone(),
-        kind: upload.kind.name().to_owned(),
-        sha256,
-        size_bytes,
-    };
+    let record = file_record(&upload, sha256, size_bytes);
     let with_record = |error: ProcessError, device_id: Option<i64>| {
         with_upload(ProcessFailure {
             error,
@@ -250,19 +238,11 @@ pub fn record_failure(store: &dyn Store, failure: &ProcessFailure) -> Result<(),
         // Without a valid path there is no device or name to key the row by.
         return Ok(());
     };
-    let record = failure.record.clone().unwrap_or_else(|| FileRecord {
-        device: upload.device_id.clone(),
-        folder: upload
-            .relative
-            .parent()
-            .map(|folder| folder.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        basename: upload.file_name.clone(),
-        hostview_version: upload.version.clone(),
-        kind: upload.kind.name().to_owned(),
-        sha256: String::new(),
-        size_bytes: 0,
-    });
+    // Without a record the file could not be read, so no hash or size is known.
+    let record = failure
+        .record
+        .clone()
+        .unwrap_or_else(|| file_record(upload, String::new(), 0));
     let device_id = match failure.device_id {
         Some(id) => id,
         None => store.ensure_device(&upload.device_id)?,
@@ -383,4 +363,21 @@ fn hash_file(path: &Path) -> Result<(String, i64), ProcessError> {
         hex(&hasher.finalize()),
         i64::try_from(size).unwrap_or(i64::MAX),
     ))
+}
+
+/// Returns the `files` row of `upload` with the given content hash and size.
+fn file_record(upload: &UploadPath, sha256: String, size_bytes: i64) -> FileRecord {
+    FileRecord {
+        device: upload.device_id.clone(),
+        folder: upload
+            .relative
+            .parent()
+            .map(|folder| folder.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        basename: upload.file_name.clone(),
+        hostview_version: upload.version.clone(),
+        kind: upload.kind.name().to_owned(),
+        sha256,
+        size_bytes,
+    }
 }

@@ -138,8 +138,18 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Records an accepted file that has no rows of its own (kind "other").
-    fn record_plain_file(&self, device_id: i64, file: &FileRecord)
-    -> Result<FileClaim, StoreError>;
+    fn record_plain_file(
+        &self,
+        device_id: i64,
+        file: &FileRecord,
+    ) -> Result<FileClaim, StoreError> {
+        let mut import = self.begin_import()?;
+        let claim = import.claim_file(device_id, file)?;
+        if let FileClaim::Claimed { file_id, .. } = claim {
+            import.commit(file_id)?;
+        }
+        Ok(claim)
+    }
 
     /// Returns the number of rows in `table`, for summaries and tests.
     fn count_rows(&self, table: &str) -> Result<i64, StoreError>;

@@ -246,19 +246,6 @@ impl Store for PgStore {
         self.upsert_failed_file(device_id, file, reason)
     }
 
-    fn record_plain_file(
-        &self,
-        device_id: i64,
-        file: &FileRecord,
-    ) -> Result<FileClaim, StoreError> {
-        let mut import = self.begin_import()?;
-        let claim = import.claim_file(device_id, file)?;
-        if let FileClaim::Claimed { file_id, .. } = claim {
-            import.commit(file_id)?;
-        }
-        Ok(claim)
-    }
-
     fn count_rows(&self, table: &str) -> Result<i64, StoreError> {
         let statement = format!("SELECT count(*) FROM {}", quote_identifier(table));
         self.handle
